@@ -16,12 +16,18 @@ live on separate branches, so a flaky network is never mistaken for an attack.
     │   ├── WrongAudience         aud does not contain ours (or has untrusted extras)
     │   ├── WrongType             typ / token type is not the one asked for
     │   ├── MissingClaim          a required claim is absent
+    │   ├── ClaimMismatch         a claim differs from what this login expects (nonce, at_hash, sub)
+    │   ├── RevokedToken          signed and in date, but revoked (its jti is on a deny-list)
     │   └── WeakKey               (also an InvalidKey) key too short / too small
     ├── InvalidKey                a key or JWK is unusable
-    │   └── KeyMismatch           the key cannot be used with that algorithm
+    │   └── KeyMismatch           (also an InvalidToken) the key cannot serve that algorithm
     ├── ConfigurationError        the caller's settings are wrong
     ├── NetworkError              a fetch failed (timeout, refused, 5xx, not JSON)
     └── OidcError                 the OpenID Connect exchange failed
+        ├── DiscoveryError        the discovery document is unusable or names another issuer
+        ├── CallbackError         the redirect back is malformed, forged (state, iss) or an error
+        ├── TokenResponseError    the token endpoint refused or answered nonsense
+        └── UserInfoError         userinfo refused, answered nonsense, or about someone else
 """
 
 from __future__ import annotations
@@ -75,12 +81,24 @@ class MissingClaim(InvalidToken):
     """A claim the caller requires is absent."""
 
 
+class RevokedToken(InvalidToken):
+    """The token is genuine and unexpired, but was revoked (its ``jti`` is on a deny-list)."""
+
+
+class ClaimMismatch(InvalidToken):
+    """A claim differs from what this exchange expects: ``nonce``, ``at_hash``, or ``sub`` after a refresh."""
+
+
 class InvalidKey(Altx10Error, ValueError):
     """A key or JWK cannot be used (malformed, wrong type, private where public expected)."""
 
 
-class KeyMismatch(InvalidKey):
-    """The key's type or bound algorithm does not fit the requested algorithm."""
+class KeyMismatch(InvalidKey, InvalidToken):
+    """The key's type or bound algorithm does not fit the requested algorithm.
+
+    Also an ``InvalidToken``: a token whose ``alg`` the configured key cannot serve must be refused by code that
+    catches only ``InvalidToken``, never turn into a 500.
+    """
 
 
 class WeakKey(InvalidKey, InvalidToken):
@@ -103,3 +121,19 @@ class OidcError(Altx10Error):
         self.step = step
         self.error = error
         self.description = description
+
+
+class DiscoveryError(OidcError):
+    """The provider's discovery document (or JWKS) is unusable, or names another issuer."""
+
+
+class CallbackError(OidcError):
+    """The redirect back from the provider is malformed, forged (``state``, ``iss``) or carries an error."""
+
+
+class TokenResponseError(OidcError):
+    """The token endpoint refused the request (``error`` says why) or answered something unusable."""
+
+
+class UserInfoError(OidcError):
+    """The userinfo endpoint refused, answered something unusable, or described another user."""

@@ -7,7 +7,7 @@ import sys
 
 from .common import print_table
 
-MODULES = ["notebooks"]
+MODULES = ["notebooks", "verify", "sessions", "idp", "login"]
 
 
 def main(argv: list[str]) -> int:

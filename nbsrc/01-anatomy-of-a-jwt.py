@@ -231,4 +231,5 @@ print("matches RFC 7515 A.1:", rfc_token == RFC_A1_TOKEN, "| key length:", len(r
 #
 # ## What's next
 #
-# This is the newest notebook so far. Go back to [00: Start here](00-start-here.ipynb) for the map of the series.
+# Open [02: Verifying a JWT](02-verifying-a-jwt.ipynb): check a token the safe way, step by step, and see every
+# kind of bad token refused with its own exception.

@@ -59,6 +59,8 @@ def build(path: Path) -> None:
     nb = parse(path)
     resources = {"metadata": {"path": str(OUT)}}
     NotebookClient(nb, timeout=120, kernel_name="python3", record_timing=False, resources=resources).execute()
+    # Widget state holds random model ids: it would change the file on every build and means nothing until run.
+    nb.metadata.pop("widgets", None)
     target = OUT / f"{path.stem}.ipynb"
     nbformat.write(nb, target)
     print(f"built {target.relative_to(ROOT)}")

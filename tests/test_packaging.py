@@ -14,13 +14,18 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
+# conda-forge names that differ from PyPI's.
+CONDA_TO_PYPI = {"redis-py": "redis"}
+
+
 def _environment_packages() -> set[str]:
     names = set()
     text = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
     for line in text.splitlines():
         m = re.match(r"^  - (?!pip:)([A-Za-z0-9_.\-]+)", line)
         if m:
-            names.add(_name(m.group(1)))
+            name = _name(m.group(1))
+            names.add(CONDA_TO_PYPI.get(name, name))
     return names - {"python", "pip"}
 
 

@@ -28,8 +28,9 @@ lab: $(VENV)/.lab-installed
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=notebooks \
 		--LabApp.default_url=/lab/tree/00-start-here.ipynb $(LAB_ARGS)
 
+# ALTX10_HEADLESS=1: notebooks sign in with a login code instead of showing the browser sign-in (nbval).
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(NBVAL) tests notebooks
+	ALTX10_HEADLESS=1 $(BIN)/python -m pytest $(NBVAL) tests notebooks
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench

@@ -7,7 +7,7 @@ import sys
 
 from .common import print_table
 
-MODULES = ["notebooks", "verify", "sessions", "idp", "login"]
+MODULES = ["notebooks", "verify", "sessions", "idp", "login", "lab"]
 
 
 def main(argv: list[str]) -> int:

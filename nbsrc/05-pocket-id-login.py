@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 from altx10_helpers import b64url_encode, decode_unverified, verify_token
 from altx10_helpers.idp import LocalPocketId, demo_key
 from altx10_helpers.idp.testing import FrozenClock
+from altx10_helpers.lab import browser_login
 from altx10_helpers.oidc import HopLog, PocketIdClient, fetch_metadata, token_hash
 
 # %% [markdown]
@@ -216,7 +217,7 @@ log.session.get(short.replace(APP_URL, idp.internal_url), allow_redirects=False)
 # (and CI) has no browser and no passkey, so we sign in the way one automates a real Pocket ID: the admin API
 # creates a one-time login code for the user (`POST /api/users/<id>/one-time-access-token`), exchanging the code
 # sets Pocket ID's session cookie, and `/authorize` with that cookie redirects straight back to the app. The
-# in-browser path, with Pocket ID's sign-in page, comes later in the series.
+# in-browser path, with Pocket ID's sign-in page and a passkey, is section 13.
 
 # %%
 log.clear()
@@ -538,6 +539,54 @@ show(log)
 client.refresh_access_token(result.tokens.refresh_token, previous=result.id_token)
 
 # %% [markdown]
+# ## 13. In your browser, with a passkey
+#
+# Now the login as you would do it. The next cell shows a **Sign in with Pocket ID** button. It opens Pocket ID's
+# sign-in page in a new tab; you sign in there with a passkey; the tab comes back to a small helper in this kernel
+# (a *callback catcher*) and tells you that you can close it. The cell after that collects the login: nothing
+# to copy. Behind the button it is the same `PocketIdClient` as above: `state`, `nonce`, PKCE, the `iss` check,
+# the code exchange, every ID token check and userinfo.
+#
+# - **First time?** Click *No passkey yet? Add one first*: the stand-in signs you in once with a one-time login
+#   code and lets you add a passkey (your browser or password manager keeps it). Then click the sign-in button.
+# - **How your browser reaches the kernel.** JupyterLab serves the helper at `<your Jupyter address>/altx10-callback/`
+#   and the stand-in at `<your Jupyter address>/proxy/<port>/` (the `jupyter-server-proxy` extension). The first
+#   click tells the helper the address your browser uses (its `Host` and `X-Forwarded-Prefix` headers), and it
+#   makes that the stand-in's `APP_URL`: the issuer, the sign-in pages and the passkey's relying party. The kernel
+#   keeps reaching the stand-in on loopback, its `INTERNAL_APP_URL`. So it works the same on `localhost` and on
+#   Binder, behind `/user/<name>/`. (Browsers allow passkeys on `localhost` and https, not on `127.0.0.1`.)
+# - **With your own Pocket ID** (the variables above set), register this redirect URI for your client:
+#   `<your Jupyter address>/altx10-callback/callback`. For `make lab` that is
+#   `http://localhost:8888/altx10-callback/callback`, and since Pocket ID matches a loopback URL on any port,
+#   registering `http://localhost/altx10-callback/callback` is enough. On Binder it is
+#   `https://<binder host>/user/<your name>/altx10-callback/callback`, where a `*` can stand for the changing
+#   name. Or register any URI and set `OIDC_REDIRECT_URI` to it.
+# - **Headless.** Under nbval (`make test` sets `ALTX10_HEADLESS=1`) or in a kernel no Jupyter server started,
+#   there is no browser: the cell below shows a note instead of the button, and the next one signs in with a
+#   one-time login code, as in section 4.
+
+# %%
+login = browser_login(clock=FrozenClock(NOW), seed=13, key=demo_key())
+login
+
+# %% [markdown]
+# Sign in in the new tab, then run the next cell. It waits up to five minutes for the tab to come back. If the tab
+# could not reach the notebook, paste the address it ended on into the box above and press *Use this address*
+# first. A forged or replayed callback, a cancelled sign-in (`access_denied`), a closed tab (the wait times out)
+# or a second click on the button each end with a clear message above and here; click the button again to retry.
+
+# %%
+browser_result = login.wait()
+browser_result.describe()
+
+# %% [markdown]
+# The ID token records how you signed in, in `amr`: `["phr"]` (phishing-resistant) for a passkey, `["otp"]` for a
+# login code. A passkey only works on the address it was made for, which is why a look-alike site cannot use it.
+
+# %%
+browser_result.sub, browser_result.id_token.claims["amr"]
+
+# %% [markdown]
 # ## Summary
 #
 # - Discovery tells the client every endpoint; its `issuer` must equal the configured one exactly.
@@ -549,6 +598,7 @@ client.refresh_access_token(result.tokens.refresh_token, previous=result.id_toke
 #   `nonce`, `sub`, `at_hash` and `typ` all pass; userinfo must describe the same `sub`.
 # - Refresh tokens rotate; reusing one revokes the grant. End-session ends the provider's grant too.
 # - Every step works the same against a real Pocket ID; only the stand-in's setup and pinned clock differ.
+# - In JupyterLab or on Binder the login is a click: a passkey in the browser, the callback caught in the kernel.
 #
 # ## What's next
 #
@@ -557,3 +607,4 @@ client.refresh_access_token(result.tokens.refresh_token, previous=result.id_toke
 
 # %%
 idp.stop()
+login.close()

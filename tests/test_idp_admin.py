@@ -274,7 +274,7 @@ def test_signup_token_lets_a_new_user_register_in_the_tokens_groups(d):
     assert page.status_code == 200 and "Create your account" in page.get_data(as_text=True)
     response = d.http.post("/signup", data={"token": token["token"], "username": "vic", "email": "vic@x.io",
                                             "firstName": "Vic", "lastName": ""})
-    assert response.status_code == 303 and response.headers["Location"] == f"{ISSUER}/"
+    assert response.status_code == 303 and response.headers["Location"] == f"{ISSUER}/settings/passkeys"
     value = session_cookie(response, "access_token")
     me = d.http.get("/api/users/me", headers=d.cookie_header(value)).get_json()
     assert me["username"] == "vic" and [g["name"] for g in me["userGroups"]] == ["beta"]

@@ -19,6 +19,7 @@ CONDA_TO_PYPI = {"redis-py": "redis"}
 
 
 def _environment_packages() -> set[str]:
+    """Conda packages plus the named packages of the pip: section (``-e .`` is the package itself)."""
     names = set()
     text = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
     for line in text.splitlines():
@@ -26,6 +27,9 @@ def _environment_packages() -> set[str]:
         if m:
             name = _name(m.group(1))
             names.add(CONDA_TO_PYPI.get(name, name))
+        pip = re.match(r"^      - (?!-)([A-Za-z0-9_.\-]+)", line)
+        if pip:
+            names.add(_name(pip.group(1)))
     return names - {"python", "pip"}
 
 

@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, help="port to listen on (env PORT, default 1411; 0 picks a free one)")
     parser.add_argument("--app-url", help="issuer / browser-facing base URL (env APP_URL)")
     parser.add_argument("--internal-app-url", help="back-channel base URL (env INTERNAL_APP_URL)")
+    parser.add_argument("--behind-jupyter-proxy", action="store_true",
+                        help="served by jupyter-server-proxy: take APP_URL from the first proxied browser request "
+                             "(Host, X-Forwarded-Proto, X-Forwarded-Prefix); the back channel stays on loopback "
+                             "(--app-url and --internal-app-url are not used)")
     parser.add_argument("--db", metavar="PATH", help="keep state (and the signing key) in this SQLite file")
     parser.add_argument("--callback-url", action="append", metavar="URL",
                         help="demo client callback URL (repeatable; default: loopback /auth/callback, any port)")
@@ -67,6 +71,9 @@ def make_idp(args: argparse.Namespace, env: Mapping[str, str]) -> LocalPocketId:
     port = _port(str(port), "--port")
     host = args.host or env.get("HOST") or "127.0.0.1"
     app_url = args.app_url or env.get("APP_URL") or (f"http://localhost:{port}" if port else None)
+    if args.behind_jupyter_proxy:  # loopback until the proxy shows the public address
+        return LocalPocketId(api_key=env.get("STATIC_API_KEY") or None, host="127.0.0.1", port=port, db_path=args.db,
+                             log_requests=args.log_requests, public_url_from_proxy=True)
     return LocalPocketId(app_url=app_url, internal_app_url=args.internal_app_url or env.get("INTERNAL_APP_URL"),
                          api_key=env.get("STATIC_API_KEY") or None, host=host, port=port, db_path=args.db,
                          log_requests=args.log_requests)

@@ -660,6 +660,6 @@ def signup_submit() -> Response:
             raise PageError(exc.error, "This sign-up link is invalid, expired or used up.") from None
         return render_page("signup.html", 400, title="Sign up", app_url=p.app_url, token=token, form=params,
                            message=exc.description)
-    response = redirect(p.app_url + "/", code=303)
+    response = redirect(p.app_url + "/settings/passkeys", code=303)  # Pocket ID asks a new user for a passkey
     set_session_cookie(response, p, p.create_session(user, ["otp"]))
     return response

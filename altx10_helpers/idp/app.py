@@ -15,11 +15,11 @@ from pathlib import Path
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, oidc, pages
+from . import admin, oidc, pages, passkeys
 from .keys import PrivateKey
 from .pages import render_error
 from .provider import OAuthError, PageError, Provider
-from .web import json_response
+from .web import forwarded_base, json_response
 
 __all__ = ["create_app"]
 
@@ -52,6 +52,14 @@ def create_app(*, app_url: str | None = None, internal_app_url: str | None = Non
     app.register_blueprint(oidc.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(passkeys.bp)
+
+    @app.before_request
+    def adopt_public_address() -> None:
+        if p.public_url_from_proxy:
+            public = forwarded_base(request.headers, request.scheme)
+            if public is not None:
+                p.adopt_public_url(public)
 
     @app.errorhandler(OAuthError)
     def oauth_error(exc: OAuthError) -> Response:

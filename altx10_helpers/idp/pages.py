@@ -62,6 +62,24 @@ button.secondary{background:#fff;color:#18181b} .error{color:#b91c1c} code{word-
 <input type="text" id="code" name="code" value="{{ code }}" autocomplete="one-time-code" autofocus required>
 <input type="hidden" name="redirect" value="{{ redirect_path }}">
 <button type="submit">Sign in</button></form>
+<div id="passkey" data-api="{{ app_url }}" data-mode="login" data-next="{{ redirect_path }}">
+<p>Or, if you added a passkey:</p>
+<button type="button" id="passkey-button" class="secondary">Sign in with a passkey</button>
+<p id="passkey-status" class="muted" role="status"></p></div>
+<script src="{{ app_url }}/static/passkeys.js"></script>
+{% endblock %}""",
+    "passkeys.html": """{% extends "base.html" %}{% block body %}
+<h1>Passkeys</h1>
+<p>Signed in as <strong>{{ user_name }}</strong>. A passkey signs you in without a code, and only on this
+Pocket ID's address.</p>
+<ul id="passkey-list">{% for k in passkeys %}<li>{{ k.name }} <span class="muted">added {{ k.createdAt }}</span></li>
+{% else %}<li class="muted">No passkey yet.</li>{% endfor %}</ul>
+<div id="passkey" data-api="{{ app_url }}" data-mode="register" data-next="{{ next_path }}">
+<button type="button" id="passkey-button">Add a passkey</button>
+<p id="passkey-status" class="muted" role="status"></p></div>
+<p>{% if next_path %}<a id="continue" href="{{ app_url }}{{ next_path }}">Continue</a> · {% endif %}
+<a id="sign-out" href="{{ app_url }}/api/oidc/end-session">Sign out</a></p>
+<script src="{{ app_url }}/static/passkeys.js"></script>
 {% endblock %}""",
     "consent.html": """{% extends "base.html" %}{% block body %}
 <h1>Authorize {{ client_name }}</h1>
@@ -80,7 +98,8 @@ button.secondary{background:#fff;color:#18181b} .error{color:#b91c1c} code{word-
 <script>{{ auto_submit }}</script></body></html>""",
     "home.html": """{% extends "base.html" %}{% block body %}
 <h1>Pocket ID (local stand-in)</h1>
-{% if user_name %}<p>Signed in as <strong>{{ user_name }}</strong>.</p>
+{% if user_name %}<p>Signed in as <strong>{{ user_name }}</strong>.
+<a href="{{ app_url }}/settings/passkeys">Passkeys</a></p>
 {% else %}<p>Not signed in. <a href="{{ app_url }}/login">Sign in with a login code</a>.</p>{% endif %}
 <p>Issuer: <code>{{ app_url }}</code><br>
 Discovery: <a href="{{ app_url }}/.well-known/openid-configuration">
@@ -107,12 +126,22 @@ Discovery: <a href="{{ app_url }}/.well-known/openid-configuration">
 }
 
 _env = Environment(loader=DictLoader(_TEMPLATES), autoescape=True)
+_PASSKEY_PAGES = frozenset({"login.html", "passkeys.html"})
 
 
 def render_page(name: str, status: int = 200, *, script: bool = False, **context: Any) -> Response:
-    """Render one of the pages with the security headers every page gets."""
+    """Render one of the pages with the security headers every page gets.
+
+    ``script`` allows the one-line ``form_post`` auto-submit; the passkey pages load ``/static/passkeys.js``
+    from this origin and call its API (``script-src 'self'; connect-src 'self'``).
+    """
     html = _env.get_template(name).render(title=context.pop("title", "Pocket ID"), **context)
-    csp = CSP + (f"; script-src 'sha256-{_AUTO_SUBMIT_HASH}'" if script else "")
+    if script:
+        csp = CSP + f"; script-src 'sha256-{_AUTO_SUBMIT_HASH}'"
+    elif name in _PASSKEY_PAGES:
+        csp = CSP + "; script-src 'self'; connect-src 'self'"
+    else:
+        csp = CSP
     return Response(html, status=status, mimetype="text/html", headers={
         "Content-Security-Policy": csp, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",

@@ -88,8 +88,10 @@ class Provider:
     def __init__(self, *, app_url: str | None = None, internal_app_url: str | None = None,
                  api_key: str | None = None, key: PrivateKey | None = None,
                  clock: Callable[[], float] | None = None, random_bytes: Callable[[int], bytes] | None = None,
-                 db_path: str | Path | None = None):
+                 db_path: str | Path | None = None, public_url_from_proxy: bool = False):
         self.clock = clock or time.time
+        #: Until a browser request arrives through a proxy, ``APP_URL`` is a guess (see ``adopt_public_url``).
+        self.public_url_from_proxy = public_url_from_proxy
         self.random_bytes = random_bytes or secrets.token_bytes
         self.store = Store(db_path)
         self.set_urls(app_url or DEFAULT_APP_URL, internal_app_url)
@@ -105,6 +107,16 @@ class Provider:
         """Set the issuer (``APP_URL``) and the back-channel base (``INTERNAL_APP_URL``, default the same)."""
         self.app_url = _base_url(app_url, "APP_URL")
         self.internal_app_url = _base_url(internal_app_url, "INTERNAL_APP_URL") if internal_app_url else self.app_url
+
+    def adopt_public_url(self, public_url: str) -> None:
+        """Take the address the first proxied browser request shows as ``APP_URL``; the back channel stays.
+
+        For a stand-in started behind ``jupyter-server-proxy`` without knowing the host the browser uses (on
+        Binder only the path prefix is known in advance). Once adopted it is fixed, like Pocket ID's APP_URL.
+        """
+        if self.public_url_from_proxy:
+            self.set_urls(public_url, self.internal_app_url)
+            self.public_url_from_proxy = False
 
     @property
     def issuer(self) -> str:

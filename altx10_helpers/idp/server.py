@@ -50,18 +50,21 @@ class LocalPocketId:
 
     ``clock`` (epoch seconds), ``random_bytes(n)`` and ``key`` are parameters so a notebook can pin them
     and get byte-identical tokens; by default: real time, ``secrets.token_bytes`` and a fresh RSA-2048 key.
+    ``public_url_from_proxy`` lets the first browser request through ``jupyter-server-proxy`` set ``APP_URL``
+    (from its ``Host``, ``X-Forwarded-Proto`` and ``X-Forwarded-Prefix``) while the back channel stays here.
     """
 
     def __init__(self, *, app_url: str | None = None, internal_app_url: str | None = None,
                  api_key: str | None = None, key: PrivateKey | None = None,
                  clock: Callable[[], float] | None = None, random_bytes: Callable[[int], bytes] | None = None,
                  host: str = "127.0.0.1", port: int = 0, db_path: str | Path | None = None,
-                 log_requests: bool = False):
+                 log_requests: bool = False, public_url_from_proxy: bool = False):
         self.host, self.port = host, port
         self._app_url_given, self._internal_given = app_url, internal_app_url
         self.provider = Provider(app_url=app_url or f"http://{_url_host(host)}:{port or 1411}",
                                  internal_app_url=internal_app_url, api_key=api_key, key=key, clock=clock,
-                                 random_bytes=random_bytes, db_path=db_path)
+                                 random_bytes=random_bytes, db_path=db_path,
+                                 public_url_from_proxy=public_url_from_proxy)
         self.app = create_app(provider=self.provider)
         self._log_requests = log_requests
         self._server: BaseWSGIServer | None = None

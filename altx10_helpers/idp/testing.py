@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import random
+import secrets
+import struct
 import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
+from webauthn.helpers import encode_cbor
 from werkzeug.test import TestResponse
 
-from ..b64 import b64url_encode
+from ..b64 import b64url_decode, b64url_encode
 from .provider import Provider
 
-__all__ = ["Driver", "FrozenClock", "basic_auth", "callback_params", "pkce_pair", "seeded_random", "session_cookie"]
+__all__ = ["Driver", "FrozenClock", "SoftPasskey", "basic_auth", "callback_params", "pkce_pair", "seeded_random",
+           "session_cookie"]
 
 
 class FrozenClock:
@@ -138,3 +145,65 @@ def basic_auth(client_id: str, secret: str) -> str:
     """An ``Authorization`` value for client_secret_basic (both parts form-encoded first, RFC 6749 2.3.1)."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
     return "Basic " + base64.b64encode(raw).decode()
+
+
+class SoftPasskey:
+    """A software passkey (ES256, ``none`` attestation): answers WebAuthn options as a browser and authenticator
+    would, for tests and headless runs. ``origin`` is what the "browser" puts in ``clientDataJSON``.
+
+    Flags: ``user_verified`` sets UV; ``sign_count`` starts the counter (0 means the authenticator keeps none).
+    """
+
+    def __init__(self, origin: str, *, key: ec.EllipticCurvePrivateKey | None = None,
+                 credential_id: bytes | None = None, user_verified: bool = True, sign_count: int = 0,
+                 random_bytes: Callable[[int], bytes] | None = None):
+        rand = random_bytes or secrets.token_bytes
+        self.origin = origin
+        self.key = key or ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = credential_id or rand(16)
+        self.user_verified = user_verified
+        self.sign_count = sign_count
+        self.user_handle: bytes | None = None
+        self.rp_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return b64url_encode(self.credential_id)
+
+    def _client_data(self, kind: str, challenge: str, origin: str | None) -> bytes:
+        return json.dumps({"type": kind, "challenge": challenge, "origin": origin or self.origin,
+                           "crossOrigin": False}, separators=(",", ":")).encode()
+
+    def _auth_data(self, rp_id: str, extra: bytes = b"", *, attested: bool = False) -> bytes:
+        flags = 0x01 | (0x04 if self.user_verified else 0) | (0x40 if attested else 0)
+        return hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", self.sign_count) + extra
+
+    def _cose_key(self) -> bytes:
+        numbers = self.key.public_key().public_numbers()
+        return encode_cbor({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+
+    def create(self, options: dict[str, Any], *, origin: str | None = None, rp_id: str | None = None) -> dict[str, Any]:
+        """The registration response to ``navigator.credentials.create`` options (as the server sent them)."""
+        self.rp_id = rp_id or options["rp"]["id"]
+        self.user_handle = b64url_decode(options["user"]["id"])
+        attested = bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id + self._cose_key()
+        auth_data = self._auth_data(self.rp_id, attested, attested=True)
+        attestation = encode_cbor({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        client_data = self._client_data("webauthn.create", options["challenge"], origin)
+        return {"id": self.id, "rawId": self.id, "type": "public-key", "authenticatorAttachment": "platform",
+                "clientExtensionResults": {},
+                "response": {"clientDataJSON": b64url_encode(client_data),
+                             "attestationObject": b64url_encode(attestation), "transports": ["internal"]}}
+
+    def get(self, options: dict[str, Any], *, origin: str | None = None, rp_id: str | None = None) -> dict[str, Any]:
+        """The assertion for ``navigator.credentials.get`` options; the counter moves on when it is kept."""
+        if self.sign_count:
+            self.sign_count += 1
+        auth_data = self._auth_data(rp_id or options.get("rpId") or self.rp_id or "")
+        client_data = self._client_data("webauthn.get", options["challenge"], origin)
+        signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        return {"id": self.id, "rawId": self.id, "type": "public-key", "authenticatorAttachment": "platform",
+                "clientExtensionResults": {},
+                "response": {"clientDataJSON": b64url_encode(client_data),
+                             "authenticatorData": b64url_encode(auth_data), "signature": b64url_encode(signature),
+                             "userHandle": b64url_encode(self.user_handle) if self.user_handle else None}}

@@ -15,6 +15,7 @@ from .provider import OAuthError, Provider
 __all__ = [
     "Body",
     "form_params",
+    "forwarded_base",
     "json_array",
     "json_object",
     "json_response",
@@ -24,6 +25,26 @@ __all__ = [
 
 #: No single parameter of ours is longer; a longer one is refused instead of echoed around.
 MAX_PARAM_LENGTH = 4096
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+_PREFIX = re.compile(r"(?:/[A-Za-z0-9._~%!$&'()*+,;=:@-]+){0,32}/?")
+
+
+def forwarded_base(headers: Any, scheme: str = "http") -> str | None:
+    """The public base URL a reverse proxy says it serves us under, or None when not behind one.
+
+    ``jupyter-server-proxy`` forwards the browser's ``Host`` (and any ``X-Forwarded-Proto`` of the proxies in
+    front of Jupyter, as on Binder) and adds ``X-Forwarded-Prefix: /user/<name>/proxy/<port>``. Values that
+    are not a plain scheme, host and path are ignored rather than built into URLs.
+    """
+    prefix = headers.get("X-Forwarded-Prefix")
+    if prefix is None:
+        return None
+    proto = (headers.get("X-Forwarded-Proto") or scheme).split(",")[0].strip().lower()
+    host = (headers.get("X-Forwarded-Host") or headers.get("Host") or "").split(",")[0].strip()
+    prefix = prefix.split(",")[0].strip()
+    if proto not in ("http", "https") or not _HOST.fullmatch(host) or not _PREFIX.fullmatch(prefix):
+        return None
+    return f"{proto}://{host}{prefix.rstrip('/')}"
 
 
 def provider() -> Provider:

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told; ordinary users need nothing.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg
 
 .PHONY: lab test bench lint notebooks clean
 

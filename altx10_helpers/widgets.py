@@ -170,12 +170,12 @@ class JwtDebugger(widgets.VBox):
         if not algorithms or not all(isinstance(a, str) and a for a in algorithms):
             raise ConfigurationError("algorithms must be a non-empty list of algorithm names")
         self.now = now
-        self.token_box = _box("Token", placeholder="paste a JWT: header.payload.signature")
+        self.token_box = _box("Token", placeholder="paste a JWT: header.payload.signature", rows=3)
         self.alg_box = widgets.Dropdown(options=algorithms, value=algorithms[0], description="Algorithm")
         self.key_box = _box("Key", placeholder="HMAC secret, or a PEM / JWK JSON key")
         self.weak_box = widgets.Checkbox(value=bool(allow_weak_key), description="allow weak key (demos only)")
-        self.header_box = _box("Header", disabled=True)
-        self.payload_box = _box("Payload")
+        self.header_box = _box("Header", disabled=True, rows=4)
+        self.payload_box = _box("Payload", rows=8)
         self.resign_button = widgets.Button(description="Re-sign", tooltip="sign header and payload with the key")
         self.status = widgets.HTML()
         super().__init__(children=[self.token_box, widgets.HBox([self.alg_box, self.weak_box]), self.key_box,

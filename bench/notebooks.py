@@ -25,7 +25,7 @@ def _run(paths: list[str], cwd: Path) -> None:
 
 def rows() -> list[Row]:
     series = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
-    sanitize = ["--nbval-sanitize-with", str(ROOT / "notebooks" / "sanitize.cfg")]
+    sanitize = ["--nbval-sanitize-with", str(ROOT / "tests" / "nbval-sanitize.cfg")]
     with tempfile.TemporaryDirectory() as tmp:
         floor = []
         for i in range(len(series)):

@@ -48,10 +48,12 @@ def check_claims(claims: Mapping[str, Any], *, now: float | None = None, leeway:
     containing ``audience``; a token that names an audience is refused when none is configured
     (RFC 7519 section 4.1.3: a recipient that does not find itself in ``aud`` must reject).
     """
-    if leeway < 0:
-        raise ConfigurationError(f"leeway must not be negative, got {leeway}")
+    if not leeway >= 0:  # also refuses NaN, which would make every time comparison below pass
+        raise ConfigurationError(f"leeway must be a non-negative number of seconds, got {leeway}")
     if now is None:
         now = time.time()
+    elif not math.isfinite(now):
+        raise ConfigurationError(f"now must be a finite number of seconds since the epoch, got {now}")
     for name in required:
         if name not in claims:
             raise MissingClaim(f"required claim {name!r} is missing")

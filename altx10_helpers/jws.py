@@ -19,6 +19,7 @@ The rules, each one a real-world bug avoided:
 from __future__ import annotations
 
 import binascii
+import copy
 import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -225,6 +226,12 @@ def _split(token: object) -> tuple[dict[str, Any], bytes, bytes, bytes]:
         _HEADERS.clear()
     _HEADERS[parts.header_b64] = parts.header
     return parts.header, parts.signing_input, parts.payload, parts.signature
+
+
+def _copy_header(header: dict[str, Any]) -> dict[str, Any]:
+    """A copy the caller may change: the parsed header is cached and shared by later verifications."""
+    return {name: copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+            for name, value in header.items()}
 
 
 def _refuse_alg(alg: str, allowed: frozenset[str]) -> DisallowedAlgorithm:
@@ -484,7 +491,7 @@ def verify_token(token: str, key: Any, algorithms: Sequence[str], *, issuer: str
     header, payload, used = _verify_signature(token, key, algorithms, typ, allow_weak_key)
     claims = _claims(payload)
     check_claims(claims, now=now, leeway=leeway, issuer=issuer, audience=audience, required=required)
-    return VerifiedToken(dict(header), claims, used)
+    return VerifiedToken(_copy_header(header), claims, used)
 
 
 def verify_payload(token: str, key: Any, algorithms: Sequence[str], *, typ: str | None = None,

@@ -5,27 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 
-import jwt
 import pytest
+from idp_support import API_KEY, CALLBACK, ISSUER, code_login, unverified_claims
 
 from altx10_helpers.idp import create_app, demo_key
 from altx10_helpers.idp.store import ClientSecret
-from altx10_helpers.idp.testing import Driver, FrozenClock, seeded_random, session_cookie
+from altx10_helpers.idp.testing import Driver, session_cookie
 
-ISSUER = "http://localhost:1411"
-API_KEY = "k" * 32
-CALLBACK = "https://app.example/callback"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock()
-
-
-@pytest.fixture
-def d(clock):
-    return Driver(create_app(app_url=ISSUER, api_key=API_KEY, key=demo_key(), clock=clock,
-                             random_bytes=seeded_random(17)))
+SEED = 17
 
 
 def call(d, method, path, payload=None, key=API_KEY):
@@ -34,10 +21,7 @@ def call(d, method, path, payload=None, key=API_KEY):
 
 
 def login_tokens(d, user_id, client, secret, scope="openid profile email groups"):
-    cb = d.code({"client_id": client["id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": scope,
-                 "state": "state-123456"}, d.sign_in(user_id))
-    return d.token({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": CALLBACK},
-                   auth=(client["id"], secret)).get_json()
+    return code_login(d, client, secret, d.sign_in(user_id), scope=scope).get_json()
 
 
 @pytest.mark.parametrize("key", [None, "", "wrong" * 8, API_KEY + "x"])
@@ -108,7 +92,7 @@ def test_groups_membership_and_the_groups_claim(d):
     assert [g["name"] for g in call(d, "GET", f"/api/users/{user['id']}").get_json()["userGroups"]] == ["editors"]
     client, secret = d.client()
     tokens = login_tokens(d, user["id"], client, secret)
-    assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["groups"] == ["editors"]
+    assert unverified_claims(tokens["id_token"])["groups"] == ["editors"]
     call(d, "PUT", f"/api/users/{user['id']}/user-groups", {"userGroupIds": []})
     assert call(d, "GET", f"/api/user-groups/{gid}").get_json()["users"] == []
 
@@ -193,7 +177,7 @@ def test_custom_claims_reach_tokens_and_reserved_names_are_refused(d):
     assert answer.status_code == 200 and answer.get_json() == [{"key": "level", "value": "3"}]
     client, secret = d.client()
     tokens = login_tokens(d, user["id"], client, secret, scope="openid profile")
-    c = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    c = unverified_claims(tokens["id_token"])
     assert (c["site"], c["level"]) == ("hq", 3)
     info = d.http.get("/api/oidc/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert info.get_json()["level"] == 3

@@ -7,23 +7,12 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from idp_support import CALLBACK, ISSUER
 
-from altx10_helpers.idp import create_app, demo_key, match_redirect
-from altx10_helpers.idp.testing import Driver, FrozenClock, callback_params, pkce_pair, seeded_random
+from altx10_helpers.idp import match_redirect
+from altx10_helpers.idp.testing import callback_params, pkce_pair
 
-ISSUER = "http://localhost:1411"
-CALLBACK = "https://app.example/callback"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock()
-
-
-@pytest.fixture
-def d(clock):
-    return Driver(create_app(app_url=ISSUER, api_key="k" * 32, key=demo_key(), clock=clock,
-                             random_bytes=seeded_random(3)))
+SEED = 3
 
 
 @pytest.fixture

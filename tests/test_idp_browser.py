@@ -5,39 +5,19 @@ Playwright; under CI=true it must run."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlencode
 
 import pytest
 import requests
-from conftest import ROOT, skip_or_fail
+from conftest import ROOT
 
 from altx10_helpers.idp import LocalPocketId
 from altx10_helpers.idp.testing import callback_params, pkce_pair
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright Python package is not installed")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class _Callback(BaseHTTPRequestHandler):
@@ -69,7 +49,7 @@ def callback_server():
     server.server_close()
 
 
-def test_browser_signs_in_with_a_login_code_consents_and_reaches_the_callback(browser, callback_server):
+def test_browser_signs_in_with_a_login_code_consents_and_reaches_the_callback(chromium, callback_server):
     with LocalPocketId() as idp:
         demo = idp.seed_demo(["http://127.0.0.1/callback"], skip_consent=False, client_name="Browser Test App")
         verifier, challenge = pkce_pair()
@@ -77,7 +57,7 @@ def test_browser_signs_in_with_a_login_code_consents_and_reaches_the_callback(br
             "client_id": demo.client_id, "redirect_uri": callback_server, "response_type": "code",
             "scope": "openid profile email", "state": "browser-state-42", "nonce": "browser-nonce-42",
             "code_challenge": challenge, "code_challenge_method": "S256"})
-        context = browser.new_context()
+        context = chromium.new_context()
         page = context.new_page()
         page.goto(authorize_url)
         assert page.url.startswith(f"{idp.url}/login?")
@@ -105,9 +85,9 @@ def test_browser_signs_in_with_a_login_code_consents_and_reaches_the_callback(br
         context.close()
 
 
-def test_browser_sees_a_wrong_login_code_refused(browser):
+def test_browser_sees_a_wrong_login_code_refused(chromium):
     with LocalPocketId() as idp:
-        page = browser.new_page()
+        page = chromium.new_page()
         page.goto(f"{idp.url}/lc/NOT-A-REAL-CODE")
         assert page.input_value("#code") == "NOT-A-REAL-CODE"
         page.click("button[type=submit]")
@@ -116,7 +96,7 @@ def test_browser_sees_a_wrong_login_code_refused(browser):
         page.close()
 
 
-def test_new_user_runs_the_command_and_signs_in_with_the_printed_link(browser):
+def test_new_user_runs_the_command_and_signs_in_with_the_printed_link(chromium):
     proc = subprocess.Popen([sys.executable, "-m", "altx10_helpers.idp", "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     try:
@@ -127,7 +107,7 @@ def test_new_user_runs_the_command_and_signs_in_with_the_printed_link(browser):
             banner += line
         discovery = re.search(r"discovery\s+(\S+)", banner).group(1)
         link = re.search(r"sign in in a browser: (\S+)", banner).group(1)
-        page = browser.new_page()
+        page = chromium.new_page()
         page.goto(discovery)
         assert '"authorization_endpoint"' in page.text_content("body")
         page.goto(link)

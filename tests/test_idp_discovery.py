@@ -5,10 +5,11 @@ from __future__ import annotations
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from idp_support import code_login, make_driver
 
 from altx10_helpers.errors import ConfigurationError, InvalidKey, WeakKey
-from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, pkce_pair, seeded_random
+from altx10_helpers.idp import demo_key
+from altx10_helpers.idp.testing import Driver, seeded_random
 
 ISSUER = "https://id.example.test"
 API_KEY = "test-api-key-0123456789"
@@ -16,25 +17,15 @@ SCOPES = "openid profile email groups"
 
 
 def make(**overrides):
-    options = {"app_url": ISSUER, "api_key": API_KEY, "key": demo_key(), "clock": FrozenClock(),
-               "random_bytes": seeded_random(7)}
-    options.update(overrides)
-    return Driver(create_app(**options))
+    return make_driver(7, **{"app_url": ISSUER, "api_key": API_KEY, **overrides})
 
 
 def login(d: Driver, *, nonce: str | None = "n-0123456789") -> dict:
     """A whole headless login; the token response."""
     user = d.user("alice")
     client, secret = d.client()
-    verifier, challenge = pkce_pair()
-    params = {"client_id": client["id"], "redirect_uri": "https://app.example/callback", "response_type": "code",
-              "scope": SCOPES, "state": "state-0123456789", "code_challenge": challenge,
-              "code_challenge_method": "S256"}
-    if nonce:
-        params["nonce"] = nonce
-    cb = d.code(params, d.sign_in(user["id"]))
-    response = d.token({"grant_type": "authorization_code", "code": cb["code"], "code_verifier": verifier,
-                        "redirect_uri": "https://app.example/callback"}, auth=(client["id"], secret))
+    params = {"state": "state-0123456789", **({"nonce": nonce} if nonce else {})}
+    response = code_login(d, client, secret, d.sign_in(user["id"]), scope=SCOPES, pkce=True, **params)
     assert response.status_code == 200, response.get_json()
     return {"client_id": client["id"], "user": user, **response.get_json()}
 

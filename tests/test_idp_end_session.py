@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from idp_support import CALLBACK, ISSUER, code_login
 
-from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, seeded_random
-
-ISSUER = "http://localhost:1411"
-CALLBACK = "https://app.example/callback"
+SEED = 13
 LOGGED_OUT = "https://app.example/logged-out"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock()
-
-
-@pytest.fixture
-def d(clock):
-    return Driver(create_app(app_url=ISSUER, api_key="k" * 32, key=demo_key(), clock=clock,
-                             random_bytes=seeded_random(13)))
 
 
 @pytest.fixture
@@ -28,11 +14,7 @@ def setup(d):
     user = d.user("dave")
     client, secret = d.client()
     cookie = d.sign_in(user["id"])
-    cb = d.code({"client_id": client["id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": "openid",
-                 "state": "state-123456"}, cookie)
-    tokens = d.token({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": CALLBACK},
-                     auth=(client["id"], secret)).get_json()
-    return client, secret, cookie, tokens
+    return client, secret, cookie, code_login(d, client, secret, cookie).get_json()
 
 
 def end_session(d, cookie=None, method="GET", **params):

@@ -14,16 +14,13 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from idp_support import CALLBACK, make_driver
 
-from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, basic_auth, pkce_pair, seeded_random
-
-CALLBACK = "https://app.example/callback"
+from altx10_helpers.idp.testing import Driver, basic_auth, pkce_pair
 
 
 def _seeded() -> tuple[Driver, dict[str, str]]:
-    d = Driver(create_app(app_url="http://localhost:1411", api_key="k" * 32, key=demo_key(), clock=FrozenClock(),
-                          random_bytes=seeded_random(23)))
+    d = make_driver(23)
     user = d.user("fuzz")
     group = d.admin("POST", "/api/user-groups", {"friendlyName": "Fuzzers", "name": "fuzzers"})
     client, secret = d.client()

@@ -9,18 +9,12 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from idp_support import API_KEY, CALLBACK, ISSUER
 
 from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, callback_params, seeded_random, session_cookie
+from altx10_helpers.idp.testing import Driver, callback_params, session_cookie
 
-ISSUER = "http://localhost:1411"
-CALLBACK = "https://app.example/callback"
-
-
-@pytest.fixture
-def d():
-    return Driver(create_app(app_url=ISSUER, api_key="k" * 32, key=demo_key(), clock=FrozenClock(),
-                             random_bytes=seeded_random(19)))
+SEED = 19
 
 
 @pytest.fixture
@@ -132,7 +126,7 @@ def test_home_page_links_discovery(d):
 
 
 def test_login_redirect_survives_a_path_prefix(d):
-    prefixed = Driver(create_app(app_url="https://hub.example/user/x/proxy/1411", api_key="k" * 32,
+    prefixed = Driver(create_app(app_url="https://hub.example/user/x/proxy/1411", api_key=API_KEY,
                                  key=demo_key()))
     client = prefixed.client()[0]
     response = prefixed.authorize({"client_id": client["id"], "redirect_uri": CALLBACK, "response_type": "code",

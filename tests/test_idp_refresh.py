@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import jwt
 import pytest
+from idp_support import NOW, code_login, unverified_claims, userinfo_status
 
-from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, seeded_random
-
-CALLBACK = "https://app.example/callback"
-NOW = 1_800_000_000
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock(NOW)
-
-
-@pytest.fixture
-def d(clock):
-    return Driver(create_app(app_url="http://localhost:1411", api_key="k" * 32, key=demo_key(), clock=clock,
-                             random_bytes=seeded_random(9)))
+SEED = 9
 
 
 @pytest.fixture
@@ -33,10 +18,7 @@ def setup(d):
 
 def login(d, setup, scope="openid email profile") -> dict:
     _, client, secret, cookie = setup
-    cb = d.code({"client_id": client["id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": scope,
-                 "state": "state-123456", "nonce": "nonce-123456"}, cookie)
-    response = d.token({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": CALLBACK},
-                       auth=(client["id"], secret))
+    response = code_login(d, client, secret, cookie, scope=scope, nonce="nonce-123456")
     assert response.status_code == 200
     return response.get_json()
 
@@ -44,10 +26,6 @@ def login(d, setup, scope="openid email profile") -> dict:
 def refresh(d, setup, token, **form):
     _, client, secret, _ = setup
     return d.token({"grant_type": "refresh_token", "refresh_token": token, **form}, auth=(client["id"], secret))
-
-
-def userinfo_status(d, access_token):
-    return d.http.get("/api/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"}).status_code
 
 
 def test_refresh_rotates_every_token_and_returns_a_new_id_token(d, setup, clock):
@@ -60,7 +38,7 @@ def test_refresh_rotates_every_token_and_returns_a_new_id_token(d, setup, clock)
     assert second["token_type"] == "bearer"
     for name in ("access_token", "id_token", "refresh_token"):
         assert second[name] != first[name]
-    old, new = (jwt.decode(t, options={"verify_signature": False}) for t in (first["id_token"], second["id_token"]))
+    old, new = (unverified_claims(t) for t in (first["id_token"], second["id_token"]))
     assert new["iat"] == NOW + 60 and new["auth_time"] == old["auth_time"] == NOW
     assert new["sub"] == old["sub"] and new["email"] == old["email"]
     assert "nonce" not in new
@@ -105,7 +83,7 @@ def test_scope_can_be_narrowed_but_not_widened(d, setup):
     assert wide.status_code == 400 and wide.get_json()["error"] == "invalid_scope"
     narrow = refresh(d, setup, tokens["refresh_token"], scope="openid").get_json()
     assert narrow["scope"] == "openid"
-    assert "email" not in jwt.decode(narrow["id_token"], options={"verify_signature": False})
+    assert "email" not in unverified_claims(narrow["id_token"])
     again = refresh(d, setup, narrow["refresh_token"]).get_json()
     assert again["scope"] == "openid email"
 

@@ -7,25 +7,12 @@ import hashlib
 
 import jwt
 import pytest
+from idp_support import CALLBACK, ISSUER, NOW, unverified_claims, userinfo_status
 
 from altx10_helpers.b64 import b64url_encode
-from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, basic_auth, pkce_pair, seeded_random
+from altx10_helpers.idp.testing import basic_auth, pkce_pair
 
-ISSUER = "http://localhost:1411"
-CALLBACK = "https://app.example/callback"
-NOW = 1_800_000_000
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock(NOW)
-
-
-@pytest.fixture
-def d(clock):
-    return Driver(create_app(app_url=ISSUER, api_key="k" * 32, key=demo_key(), clock=clock,
-                             random_bytes=seeded_random(5)))
+SEED = 5
 
 
 @pytest.fixture
@@ -54,14 +41,6 @@ def exchange(d, client, secret, code, **form):
     return d.token({k: v for k, v in body.items() if v is not None}, auth=(client["id"], secret) if secret else None)
 
 
-def claims(token: str) -> dict:
-    return jwt.decode(token, options={"verify_signature": False})
-
-
-def userinfo_status(d, access_token: str) -> int:
-    return d.http.get("/api/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"}).status_code
-
-
 # -- the token response and the tokens ------------------------------------------------------------------------
 
 
@@ -87,7 +66,7 @@ def test_id_token_header_and_claims_match_pocket_id(d, confidential, cookie, use
     body = exchange(d, client, secret, authorize(d, client, cookie, nonce="nonce-123456")).get_json()
     header = jwt.get_unverified_header(body["id_token"])
     assert header == {"alg": "RS256", "kid": d.provider.key.kid, "typ": "JWT"}
-    c = claims(body["id_token"])
+    c = unverified_claims(body["id_token"])
     assert c["iss"] == ISSUER and c["sub"] == user["id"] and c["aud"] == [client["id"]]
     assert (c["iat"], c["exp"], c["auth_time"]) == (NOW, NOW + 3600, NOW)
     assert c["amr"] == ["otp"] and c["type"] == "id-token" and c["nonce"] == "nonce-123456"
@@ -107,17 +86,17 @@ def test_id_token_header_and_claims_match_pocket_id(d, confidential, cookie, use
 def test_id_token_claims_follow_the_granted_scopes(d, confidential, cookie):
     client, secret = confidential
     body = exchange(d, client, secret, authorize(d, client, cookie, scope="openid")).get_json()
-    c = claims(body["id_token"])
+    c = unverified_claims(body["id_token"])
     assert set(c) == {"iss", "sub", "aud", "exp", "iat", "jti", "auth_time", "at_hash", "amr", "type"}
     body = exchange(d, client, secret, authorize(d, client, cookie, scope="openid groups")).get_json()
-    assert claims(body["id_token"])["groups"] == []
+    assert unverified_claims(body["id_token"])["groups"] == []
 
 
 def test_access_token_is_an_at_jwt_with_scope_scp_and_both_audiences(d, confidential, cookie, user):
     client, secret = confidential
     body = exchange(d, client, secret, authorize(d, client, cookie, scope="openid email")).get_json()
     assert jwt.get_unverified_header(body["access_token"])["typ"] == "at+jwt"
-    c = claims(body["access_token"])
+    c = unverified_claims(body["access_token"])
     assert set(c) == {"iss", "sub", "client_id", "jti", "iat", "exp", "scope", "scp", "aud"}
     assert (c["iss"], c["sub"], c["client_id"]) == (ISSUER, user["id"], client["id"])
     assert c["scope"] == "openid email" and c["scp"] == ["openid", "email"]
@@ -129,13 +108,14 @@ def test_access_token_duration_follows_the_client_setting(d, cookie):
     client, secret = d.client(accessTokenDurationMinutes=5)
     body = exchange(d, client, secret, authorize(d, client, cookie)).get_json()
     assert body["expires_in"] == 300
-    c = claims(body["access_token"])
+    c = unverified_claims(body["access_token"])
     assert c["exp"] - c["iat"] == 300
 
 
 def test_no_nonce_means_no_nonce_claim(d, confidential, cookie):
     client, secret = confidential
-    assert "nonce" not in claims(exchange(d, client, secret, authorize(d, client, cookie)).get_json()["id_token"])
+    body = exchange(d, client, secret, authorize(d, client, cookie)).get_json()
+    assert "nonce" not in unverified_claims(body["id_token"])
 
 
 # -- client authentication ------------------------------------------------------------------------------------

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from idp_support import ISSUER, code_login
 
 from altx10_helpers.b64 import b64url_decode, b64url_encode
-from altx10_helpers.idp import create_app, demo_key
-from altx10_helpers.idp.testing import Driver, FrozenClock, basic_auth, seeded_random
+from altx10_helpers.idp.testing import basic_auth
 
-ISSUER = "http://localhost:1411"
-CALLBACK = "https://app.example/callback"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock()
-
-
-@pytest.fixture
-def d(clock):
-    return Driver(create_app(app_url=ISSUER, api_key="k" * 32, key=demo_key(), clock=clock,
-                             random_bytes=seeded_random(11)))
+SEED = 11
 
 
 @pytest.fixture
@@ -32,10 +20,7 @@ def setup(d):
 
 def tokens(d, setup, scope="openid profile email groups") -> dict:
     _, client, secret, cookie = setup
-    cb = d.code({"client_id": client["id"], "redirect_uri": CALLBACK, "response_type": "code", "scope": scope,
-                 "state": "state-123456"}, cookie)
-    return d.token({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": CALLBACK},
-                   auth=(client["id"], secret)).get_json()
+    return code_login(d, client, secret, cookie, scope=scope).get_json()
 
 
 def userinfo(d, token, method="GET"):

@@ -14,44 +14,16 @@ import hashlib
 import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
-import requests
-from conftest import ROOT, skip_or_fail
+from conftest import ROOT
+from lab_support import free_port, make_lab
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 BASE = "/user/learner/"
 OUT = ROOT / "test-output"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
                  "isUserVerified": True, "automaticPresenceSimulation": True}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright Python package is not installed")
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _digests() -> dict[str, str]:
@@ -66,33 +38,15 @@ def lab(tmp_path_factory):
     settings = home / "settings" / "@jupyterlab" / "docmanager-extension"
     settings.mkdir(parents=True)
     (settings / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     args = (f"--no-browser --ip=localhost --port={port} --IdentityProvider.token={token} "
             f"--ServerApp.base_url={BASE} --LabApp.expose_app_in_browser=True")
     env = {k: v for k, v in os.environ.items() if k not in ("ALTX10_HEADLESS", "JUPYTERHUB_SERVICE_PREFIX")}
     env.update(JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
     before = _digests()
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://localhost:{port}{BASE}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, f"make lab exited early:\n{proc.stdout.read()}"
-            try:
-                if requests.get(f"{url}api/status", headers={"Authorization": f"token {token}"}, timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
-            time.sleep(0.3)
+    with make_lab(args, f"{url}api/status", token, env):
         yield url, token
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
     assert _digests() == before, "the browser session must not save over the committed notebooks"
 
 

@@ -4,33 +4,10 @@ Chromium or Playwright; under CI=true it must run."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from conftest import skip_or_fail
 
 from altx10_helpers.idp import LocalPocketId
 from tests.webapp_support import CALLBACKS, LOGOUT_CALLBACKS, serve
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright Python package is not installed")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("design", ["jwt", "server"])
@@ -40,7 +17,7 @@ def test_browser_visits_me_signs_in_and_comes_back(chromium, design: str) -> Non
                              client_name="altx10 notes")
         extra = {"environ": {}} if design == "server" else {}
         with serve(idp, demo, design=design, end_session=True, **extra) as app:
-            context = chromium.new_context()  # type: ignore[attr-defined]
+            context = chromium.new_context()
             page = context.new_page()
             page.goto(f"{app.url}/me")
             assert page.url.startswith(f"{idp.url}/login?"), page.url  # sent to sign in

@@ -9,7 +9,9 @@ A sent URI matches a registered one when:
   scheme, host and port ``*`` matches within that part only; query values are globs (``*``, ``?``) and the
   query must have the same parameter names and counts.
 
-Sent URIs with a fragment, user info, a backslash, whitespace or control characters never match.
+Sent URIs with a fragment, user info, a backslash, whitespace or control characters never match. A wildcard
+never matches a path with dot segments (``.``, ``..``, also percent-encoded) or an encoded ``/`` or ``\\``:
+the browser (or the app) would resolve ``/cb/*`` + ``/cb/..`` to a path outside the registration.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = ["is_acceptable_redirect", "match_redirect"]
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _HOST_CHARS = re.compile(r"^(?:[a-z0-9.\-]+|\[[0-9a-f:.]+\])$")
+_ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.IGNORECASE)
 
 
 def is_acceptable_redirect(uri: str) -> bool:
@@ -103,6 +106,9 @@ def _matches(pattern: str, uri: str) -> bool:
     w_scheme, w_host, w_port, w_path, w_query = want
     g_scheme, g_host, g_port, g_path, g_query = got
     if not _HOST_CHARS.fullmatch(g_host) or (g_port and not g_port.isdigit()):
+        return False
+    if _ENCODED_SEPARATOR.search(g_path) or any(
+            re.sub("%2e", ".", segment, flags=re.IGNORECASE) in (".", "..") for segment in g_path.split("/")):
         return False
     if not _glob(w_scheme, "[a-z0-9+.\\-]*").fullmatch(g_scheme):
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "
 #: MACs keyed with the client secret (OIDC Core 10.1): allowed only when configured explicitly.
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 
+_VSCHAR = re.compile(r"[\x20-\x7e]*")
 _HASH_FOR_ALG = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
 
@@ -72,6 +74,10 @@ def parse_token_response(body: Mapping[str, Any], *, step: str, require_id_token
     what = "token response"
     where = {"step": step, "error": TokenResponseError, "what": what}
     token_type = field_str(body, "token_type", **where)
+    for name in ("access_token", "refresh_token"):  # RFC 6749 A.12, A.17: printable ASCII (VSCHAR)
+        value = body.get(name)
+        if isinstance(value, str) and not _VSCHAR.fullmatch(value):
+            raise TokenResponseError(f"{what}: {name!r} holds characters outside printable ASCII", step=step)
     if token_type.lower() != "bearer":
         raise TokenResponseError(f"{what}: 'token_type' is {token_type!r}; only bearer tokens are supported",
                                  step=step)
@@ -179,9 +185,12 @@ def _validate(token: object, *, keys: Any, issuer: str, client_id: str, algorith
         sent = claims.get("nonce")
         if sent is None:
             raise MissingClaim("nonce is missing, but one was sent with the authorization request")
-        if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
+        if not isinstance(sent, str) or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"),
+                                                                nonce.encode("utf-8", "surrogatepass")):
             raise ClaimMismatch("nonce differs from the one sent with the authorization request (replayed token?)")
     if access_token is not None and "at_hash" in claims:
+        if not access_token.isascii():  # the hash is over ASCII octets (OIDC Core 3.1.3.6): no match possible
+            raise ClaimMismatch("at_hash cannot match: the access token it came with is not ASCII")
         expected = token_hash(access_token, header["alg"])
         at_hash = claims["at_hash"]
         if not isinstance(at_hash, str) or not hmac.compare_digest(at_hash.encode(), expected.encode()):

@@ -54,8 +54,8 @@ button.secondary{background:#fff;color:#18181b} .error{color:#b91c1c} code{word-
 {% endblock %}""",
     "login.html": """{% extends "base.html" %}{% block body %}
 <h1>Sign in</h1>
-<p>Pocket ID signs in with passkeys; this stand-in signs in with a <strong>login code</strong>
-(a one-time access token an admin created).</p>
+<p>Sign in with a <strong>login code</strong> (a one-time access token an admin created), or with a passkey
+once you have added one, as on Pocket ID.</p>
 {% if message %}<p class="error" role="alert">{{ message }}</p>{% endif %}
 <form method="post" action="{{ app_url }}/login">
 <label for="code">Login code</label>

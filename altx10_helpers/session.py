@@ -4,13 +4,24 @@ Pocket ID *identifies* the user; the app then issues its *own* HS256/HS512 JWT
 cookie that *authorizes* them. The claims keep the author's shape::
 
     {"sub", "exp", "iat", "userInfo": {sub email name given_name family_name
-     picture email_verified groups}, "dynamic": {...}, "jti"}
+     picture email_verified groups}, "dynamic": {...}, "jti", "iss", "aud"}
 
 What differs from the author's library, on purpose: the algorithm comes from
 configuration (``JWT_ALG``), never from the token's header; secrets shorter than
 the hash are refused; the time rule ``iat <= now < exp`` has a clock leeway; the
 signed state carries a random nonce and is checked in constant time before any
-of it is parsed; and every token carries a ``jti`` so it can be revoked early.
+of it is parsed; every token carries a ``jti`` so it can be revoked early; and
+every token names the app that minted it and the app it is for.
+
+Which app: the *app id*, both ``iss`` and ``aud`` of its session tokens. By
+default it is the app's public base URL, the origin of its redirect URI
+(``OIDC_REDIRECT_URI=https://notes.altx10.dev/auth/callback`` gives
+``https://notes.altx10.dev``), so two apps that share a ``JWT_SECRET``
+(notes.altx10.dev and photos.altx10.dev) still refuse each other's cookies
+(``WrongIssuer`` / ``WrongAudience``), while instances of one app behind a load
+balancer, which share the URL, accept each other's. A signer with no app id
+(``SessionSigner(secret=...)`` on its own) mints tokens that name no app and
+refuses tokens that name one; ``create_app`` always binds its signer to an app.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .anatomy import parse_json_object
 from .b64 import b64url_decode, b64url_encode
@@ -54,6 +66,7 @@ __all__ = [
     "SessionSigner",
     "UserInfo",
     "UserSession",
+    "app_origin",
     "create_token",
     "sign_state",
     "validate_signed_state",
@@ -98,6 +111,32 @@ def _check_alg(alg: str) -> int:
 
 def _now(now: float | None) -> float:
     return time.time() if now is None else float(now)
+
+
+def _check_app_id(app_id: str | None) -> str | None:
+    if app_id is not None and (not isinstance(app_id, str) or not app_id.strip()):
+        raise ConfigurationError(f"an app id must be a non-empty string, e.g. https://notes.altx10.dev, not {app_id!r}")
+    return app_id
+
+
+def _check_leeway(leeway: float) -> float:
+    if isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or not 0 <= leeway < math.inf:
+        raise ConfigurationError(f"leeway must be a finite, non-negative number of seconds, not {leeway!r}")
+    return leeway
+
+
+def app_origin(url: str) -> str:
+    """The default app id for an app at ``url``: its origin, lower-cased (``https://notes.altx10.dev``).
+
+    The redirect URI of an altx10 app is ``<origin>/auth/callback``, so its origin is the app's public base URL.
+    """
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"an app's URL must be an absolute http(s) URL, not {url!r}")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 @dataclass(frozen=True)
@@ -229,27 +268,51 @@ class UserSession:
 def create_token(session_or_userinfo: UserSession | UserInfo | Mapping[str, Any], *, secret: bytes | str,
                  alg: str = "HS256", lifetime: int = DEFAULT_LIFETIME, now: float | None = None,
                  jti: str | None = None, dynamic: Mapping[str, Any] | None = None,
-                 random_bytes: Callable[[int], bytes] = os.urandom) -> str:
-    """Sign a session JWT. A ``UserSession`` is signed as it is; userinfo starts a new session ``now``."""
+                 random_bytes: Callable[[int], bytes] = os.urandom, issuer: str | None = None,
+                 audience: str | None = None) -> str:
+    """Sign a session JWT. A ``UserSession`` is signed as it is; userinfo starts a new session ``now``.
+
+    ``issuer`` and ``audience`` (the app id, see the module docstring) are added as ``iss`` and ``aud``.
+    """
     key = _secret_bytes(secret, _check_alg(alg), alg)
+    _check_app_id(issuer)
+    _check_app_id(audience)
     if isinstance(session_or_userinfo, UserSession):
         session = session_or_userinfo
     else:
         session = UserSession.new(session_or_userinfo, lifetime=lifetime, now=now, dynamic=dynamic, jti=jti,
                                   random_bytes=random_bytes)
-    return sign(session.to_claims(), key, alg)
+    claims = session.to_claims()
+    if issuer is not None:
+        claims["iss"] = issuer
+    if audience is not None:
+        claims["aud"] = audience
+    return sign(claims, key, alg)
 
 
 def validate_token(token: str, *, secret: bytes | str, alg: str = "HS256", leeway: float = DEFAULT_LEEWAY,
-                   now: float | None = None, deny_list: DenyList | None = None) -> UserSession:
+                   now: float | None = None, deny_list: DenyList | None = None, issuer: str | None = None,
+                   audience: str | None = None) -> UserSession:
     """Verify a session JWT with the *configured* algorithm and return its session, or raise ``InvalidToken``.
 
     The token's own ``alg`` header is only compared with ``alg``; a token that
     names another algorithm (HS512, RS256, none) is ``DisallowedAlgorithm``.
+    With ``issuer``/``audience`` the token's ``iss``/``aud`` must be present and
+    equal (``MissingClaim``, ``WrongIssuer``, ``WrongAudience``); without an
+    ``audience``, a token that names one is ``WrongAudience`` (it is for some app).
+    A ``deny_list`` must remember revoked tokens at least as long as ``leeway``
+    lets them validate, or this raises ``ConfigurationError``.
     """
     key = _secret_bytes(secret, _check_alg(alg), alg)
+    _check_app_id(issuer)
+    _check_app_id(audience)
+    if deny_list is not None and deny_list.leeway < leeway:
+        raise ConfigurationError(f"the deny-list forgets a revoked token {deny_list.leeway:g} s after its exp, but "
+                                 f"validation accepts it until {leeway:g} s after: the token would come back to life. "
+                                 "Use SessionSigner.new_deny_list() or DenyList(leeway=<the signer's leeway>).")
     t = _now(now)
-    claims = verify(token, key, [alg], leeway=leeway, now=t, required=("sub", "exp", "iat"))
+    claims = verify(token, key, [alg], issuer=issuer, audience=audience, leeway=leeway, now=t,
+                    required=("sub", "exp", "iat"))
     session = UserSession.from_claims(claims)
     session.check_time(now=t, leeway=leeway)
     if deny_list is not None and session.jti is not None and deny_list.is_denied(session.jti, now=t):
@@ -315,14 +378,22 @@ class DenyList:
     This is the middle ground between a pure JWT (irrevocable until ``exp``)
     and a server-side session: the deny-list is shared state, but it only
     holds tokens revoked early, and ``prune`` forgets them once they are dead.
+    "Dead" means past ``exp`` plus ``leeway``, so ``leeway`` must be at least
+    the validating signer's (``validate_token`` and ``create_app`` refuse a
+    shorter one); ``SessionSigner.new_deny_list()`` makes a matching list.
     """
 
     def __init__(self, *, leeway: float = DEFAULT_LEEWAY, clock: Callable[[], float] = time.time):
         self._until: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._leeway = leeway
+        self._leeway = _check_leeway(leeway)
         self._clock = clock
         self._prune_at = 1024
+
+    @property
+    def leeway(self) -> float:
+        """Seconds past a token's ``exp`` that its entry is kept (and the token refused)."""
+        return self._leeway
 
     def deny(self, jti: str, exp: float) -> None:
         """Refuse ``jti`` from now on, until ``exp`` (plus leeway) has passed."""
@@ -372,17 +443,27 @@ class SessionSigner:
     alg: str = "HS256"
     lifetime: int = DEFAULT_LIFETIME
     leeway: float = DEFAULT_LEEWAY
+    #: ``iss`` and ``aud`` of this app's tokens (see the module docstring); None: tokens that name no app.
+    app_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "secret", _secret_bytes(self.secret, _check_alg(self.alg), self.alg))
+        _check_leeway(self.leeway)
+        _check_app_id(self.app_id)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, lifetime: int = DEFAULT_LIFETIME,
-                      leeway: float = DEFAULT_LEEWAY,
-                      random_bytes: Callable[[int], bytes] = os.urandom) -> SessionSigner:
-        """Read ``JWT_SECRET`` and ``JWT_ALG``; with no secret, warn and use 64 random bytes."""
+                      leeway: float = DEFAULT_LEEWAY, random_bytes: Callable[[int], bytes] = os.urandom,
+                      app_id: str | None = None) -> SessionSigner:
+        """Read ``JWT_SECRET`` and ``JWT_ALG``; with no secret, warn and use 64 random bytes.
+
+        The app id is ``app_id`` if given, else the origin of ``OIDC_REDIRECT_URI`` (the app's public base
+        URL), else None (``create_app`` then binds the signer to its own redirect URI's origin).
+        """
         s = Settings.from_env() if settings is None else settings
         _check_alg(s.jwt_alg)
+        if app_id is None and s.redirect_uri:
+            app_id = app_origin(s.redirect_uri)
         if s.jwt_secret is None:
             warnings.warn("JWT_SECRET is not set: signing sessions with a random secret, so every session ends "
                           "when this process stops and other app instances cannot read them. Set JWT_SECRET, e.g. "
@@ -391,20 +472,25 @@ class SessionSigner:
             secret = random_bytes(64)
         else:
             secret = s.jwt_secret.encode("utf-8")
-        return cls(secret=secret, alg=s.jwt_alg, lifetime=lifetime, leeway=leeway)
+        return cls(secret=secret, alg=s.jwt_alg, lifetime=lifetime, leeway=leeway, app_id=app_id)
+
+    def new_deny_list(self, *, clock: Callable[[], float] = time.time) -> DenyList:
+        """A ``DenyList`` that keeps revoked tokens as long as this signer's leeway could still accept them."""
+        return DenyList(leeway=self.leeway, clock=clock)
 
     def create_token(self, session_or_userinfo: UserSession | UserInfo | Mapping[str, Any], *,
                      now: float | None = None, jti: str | None = None, dynamic: Mapping[str, Any] | None = None,
                      random_bytes: Callable[[int], bytes] = os.urandom) -> str:
-        """``create_token`` with this signer's secret, algorithm and lifetime."""
+        """``create_token`` with this signer's secret, algorithm, lifetime and app id (as ``iss`` and ``aud``)."""
         return create_token(session_or_userinfo, secret=self.secret, alg=self.alg, lifetime=self.lifetime,
-                            now=now, jti=jti, dynamic=dynamic, random_bytes=random_bytes)
+                            now=now, jti=jti, dynamic=dynamic, random_bytes=random_bytes, issuer=self.app_id,
+                            audience=self.app_id)
 
     def validate_token(self, token: str, *, now: float | None = None,
                        deny_list: DenyList | None = None) -> UserSession:
-        """``validate_token`` with this signer's secret, algorithm and leeway."""
+        """``validate_token`` with this signer's secret, algorithm, leeway and app id (``iss`` and ``aud``)."""
         return validate_token(token, secret=self.secret, alg=self.alg, leeway=self.leeway, now=now,
-                              deny_list=deny_list)
+                              deny_list=deny_list, issuer=self.app_id, audience=self.app_id)
 
     def sign_state(self, payload: Mapping[str, Any], *, now: float | None = None,
                    random_bytes: Callable[[int], bytes] = os.urandom) -> str:

@@ -33,6 +33,12 @@ browser (login CSRF), which a self-validating state in the URL alone does not pr
 read once and cleared on the callback, success or not. Two logins in two tabs at once share one cookie:
 the older tab's callback is refused with "start again".
 
+Which app a session is for. Every session JWT names the app that minted it and the app it is for (``iss``
+and ``aud``, both the app id; see ``altx10_helpers.session``): by default the app's public base URL, the
+origin of its redirect URI, or the ``app_id`` given to ``create_app`` or set on its ``SessionSigner``. The
+author's token names no app, so two apps sharing a ``JWT_SECRET`` (notes.altx10.dev, photos.altx10.dev)
+would accept each other's cookies; here a cookie minted by one is refused by the other (``WrongIssuer``).
+
 Cookies. Every cookie is ``HttpOnly; SameSite=Lax; Path=/`` with no ``Domain`` (so it stays on this
 app's host: ``Domain=.altx10.dev`` would hand it to every other app too). When the app is served over
 https (its redirect URI is https) they are also ``Secure`` and named with the ``__Host-`` prefix
@@ -51,6 +57,7 @@ reached or answers nonsense is a 502.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hmac
 import math
@@ -80,7 +87,7 @@ from .errors import (
     TokenResponseError,
 )
 from .oidc import Hop, LoginAttempt, PocketIdClient
-from .session import STATE_MAX_AGE, DenyList, SessionSigner, UserInfo, UserSession
+from .session import STATE_MAX_AGE, DenyList, SessionSigner, UserInfo, UserSession, app_origin
 from .session_store import SessionStore, session_store_from_env
 
 __all__ = [
@@ -490,7 +497,8 @@ def create_app(settings: Settings | None = None, *, client: PocketIdClient | Non
                deny_list: DenyList | None = None, now: Callable[[], float] | None = None,
                random_bytes: Callable[[int], bytes] = os.urandom, https: bool | None = None,
                secure_cookies: bool | None = None, end_session: bool = False,
-               post_logout_redirect_uri: str | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+               post_logout_redirect_uri: str | None = None, environ: Mapping[str, str] | None = None,
+               app_id: str | None = None) -> Flask:
     """The altx10 demo app (see the module docstring for its routes, cookies and designs).
 
     ``settings`` (default ``Settings.from_env()``) builds ``client`` and ``signer`` when they are not
@@ -500,6 +508,10 @@ def create_app(settings: Settings | None = None, *, client: PocketIdClient | Non
     ``https`` defaults to the scheme of the client's redirect URI. ``end_session=True`` keeps the ID token
     in the session (as ``dynamic["id_token"]``) and sends the browser through Pocket ID's end-session on
     logout, which ends the provider's session and its grant too.
+
+    The app id (``iss`` and ``aud`` of its session JWTs) is ``app_id``, else the signer's own, else the
+    origin of the redirect URI; the signer is bound to it. A ``deny_list`` must keep entries at least as
+    long as the signer's leeway (``signer.new_deny_list()`` makes one that does).
     """
     if design not in DESIGNS:
         raise ConfigurationError(f"design must be one of {DESIGNS}, not {design!r}")
@@ -517,6 +529,14 @@ def create_app(settings: Settings | None = None, *, client: PocketIdClient | Non
     redirect_parts = urlsplit(client.redirect_uri)
     if redirect_parts.path != "/auth/callback":
         raise ConfigurationError(f"the redirect URI must end in /auth/callback, got {client.redirect_uri!r}")
+    own_id = app_id if app_id is not None else signer.app_id or app_origin(client.redirect_uri)
+    if signer.app_id is not None and signer.app_id != own_id:
+        raise ConfigurationError(f"the signer is for app {signer.app_id!r}, not {own_id!r}")
+    if signer.app_id != own_id:
+        signer = dataclasses.replace(signer, app_id=own_id)
+    if deny_list is not None and deny_list.leeway < signer.leeway:
+        raise ConfigurationError(f"the deny-list keeps revoked tokens {deny_list.leeway:g} s past exp, but the signer "
+                                 f"accepts them {signer.leeway:g} s past: use signer.new_deny_list()")
     clock = now if now is not None else time.time
     served_https = redirect_parts.scheme == "https" if https is None else https
     owns_store = False

@@ -50,13 +50,15 @@ from altx10_helpers.webapp import (
 #   `JWT_ALG`). Only this app can make or check it. It rides in a cookie on every request.
 #
 # The session JWT has the author's shape: `sub`, `exp`, `iat`, `userInfo` (what userinfo said about the user)
-# and `dynamic` (anything the app adds), plus a `jti` so one token can be revoked early (notebook 07).
+# and `dynamic` (anything the app adds), plus a `jti` so one token can be revoked early (notebook 07), and `iss`
+# and `aud` naming the app (its public base URL, by default the origin of its redirect URI).
 #
 # Every output below is reproducible: the clock is frozen and every random value comes from a seeded generator.
 
 # %%
 clock = FrozenClock(1_800_000_000)  # 2027-01-15 08:00:00 UTC, and it only moves when told
-signer = SessionSigner(secret=b"notes.altx10.dev demo secret: 64 bytes, public, never use it for real", alg="HS256")
+signer = SessionSigner(secret=b"notes.altx10.dev demo secret: 64 bytes, public, never use it for real", alg="HS256",
+                       app_id="https://notes.altx10.dev")
 ada = {"sub": "0b7e4f52-4c2a-4d51-9d3e-6f1a2b3c4d5e", "email": "ada@altx10.dev", "name": "Ada Lovelace",
        "given_name": "Ada", "family_name": "Lovelace", "email_verified": True, "groups": ["developers"]}
 
@@ -88,6 +90,18 @@ signer.validate_token(token, now=clock() + 24 * 3600 + 60)
 
 # %% tags=["raises-exception"]
 signer.validate_token(sign(claims, signer.secret, "HS512"), now=clock())
+
+# %% [markdown]
+# The author's token names no app, so two altx10 apps that share a `JWT_SECRET` would accept each other's cookies:
+# a session for `photos.altx10.dev` would open `notes.altx10.dev`. Ours names the app that minted it (`iss`) and the
+# app it is for (`aud`), and `validate_token` requires both to be this app. A cookie that photos minted, with the
+# very same secret, is refused by notes (whoever *holds* the secret can still mint for both: see "Why each app keeps
+# its own cookie" below):
+
+# %% tags=["raises-exception"]
+photos = SessionSigner(secret=signer.secret, alg="HS256", app_id="https://photos.altx10.dev")
+photos_cookie = photos.create_token(ada, now=clock(), random_bytes=random.Random(2).randbytes)
+signer.validate_token(photos_cookie, now=clock())
 
 # %% [markdown]
 # ## Pocket ID and the app, running locally
@@ -309,7 +323,8 @@ answer.status_code, answer.json()
 # ## Summary
 #
 # - Pocket ID identifies the user once; the app then authorizes every request with its own HS256 JWT cookie,
-#   whose algorithm and secret come from configuration.
+#   whose algorithm and secret come from configuration, and which names the app (`iss`, `aud`) so that another
+#   app sharing the secret cannot use it.
 # - `auto_authorize`, `authorized` and `maybe_authorized` protect routes for pages, APIs and public pages.
 # - The login keeps its secrets (PKCE verifier, nonce, `redirectTo`) in a signed, 5-minute, `HttpOnly` cookie,
 #   and checks `state`, `iss`, the code exchange, the ID token and userinfo before setting the session.

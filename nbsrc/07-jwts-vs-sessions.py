@@ -55,7 +55,8 @@ stack = ExitStack()
 idp = stack.enter_context(LocalPocketId(key=demo_key(), clock=clock, random_bytes=random.Random(6).randbytes))
 demo = idp.seed_demo()
 user_id = demo.user["id"]
-signer = SessionSigner(secret=b"notes.altx10.dev demo secret: 64 bytes, public, never use it for real", alg="HS256")
+signer = SessionSigner(secret=b"notes.altx10.dev demo secret: 64 bytes, public, never use it for real", alg="HS256",
+                       app_id="https://notes.altx10.dev")  # every app below is an instance of notes
 
 # %%
 def start_app(**options):
@@ -294,7 +295,7 @@ for design, browser, server in [("jwt", dave_jwt, jwt_app), ("server", dave_db, 
 #
 # | | JWT cookie (the author's design) | server-side session | JWT + `jti` deny-list | short-lived JWT + refresh |
 # |---|---|---|---|---|
-# | what the cookie holds | the signed session (about 600+ bytes) | a random id (43 bytes) | the signed session | the signed session |
+# | what the cookie holds | the signed session (about 700 bytes) | a random id (43 bytes) | the signed session | the signed session |
 # | revoke one session | impossible until `exp` | delete the row: immediate | deny its `jti`: immediate | at most the JWT's lifetime |
 # | revoke a user everywhere | impossible until `exp` | `revoke_user`: immediate | needs the user's `jti`s | at the next refresh (minutes) |
 # | shared state | none, only the secret | the store (SQLite, Redis) | the deny-list | none in the app; Pocket ID's session or refresh token |

@@ -29,6 +29,8 @@ from altx10_helpers import (
     UserInfo,
     UserSession,
     WeakKey,
+    WrongAudience,
+    WrongIssuer,
     b64url_decode,
     b64url_encode,
     create_token,
@@ -38,6 +40,7 @@ from altx10_helpers import (
     validate_token,
 )
 from altx10_helpers.jws import sign
+from altx10_helpers.session import app_origin
 
 NOW = 1_700_000_000
 SECRET = bytes(range(64))  # 64 bytes: enough for HS256 and HS512
@@ -299,6 +302,53 @@ def test_is_valid_mirrors_the_authors_is_valid():
     assert not session.is_valid(now=NOW - 1, leeway=0)
 
 
+# --- which app a token is for: iss and aud ------------------------------------------------------------------------
+
+NOTES, PHOTOS = "https://notes.altx10.dev", "https://photos.altx10.dev"
+
+
+def test_a_signer_with_an_app_id_adds_iss_and_aud_to_the_authors_shape():
+    token = SessionSigner(secret=SECRET, app_id=NOTES).create_token(USERINFO, now=NOW, jti="j")
+    claims = split_token(token).claims()
+    assert list(claims) == ["sub", "exp", "iat", "userInfo", "dynamic", "jti", "iss", "aud"]
+    assert claims["iss"] == claims["aud"] == NOTES
+
+
+def test_a_token_from_another_app_is_refused_even_with_the_same_secret():
+    notes, photos = SessionSigner(secret=SECRET, app_id=NOTES), SessionSigner(secret=SECRET, app_id=PHOTOS)
+    from_photos = photos.create_token(USERINFO, now=NOW)
+    assert photos.validate_token(from_photos, now=NOW).sub == USERINFO["sub"]
+    with pytest.raises(WrongIssuer, match="photos"):
+        notes.validate_token(from_photos, now=NOW)
+    aimed_at_photos = token_at(issuer=NOTES, audience=PHOTOS)  # minted by notes, addressed to photos
+    with pytest.raises(WrongAudience, match="photos"):
+        notes.validate_token(aimed_at_photos, now=NOW)
+    with pytest.raises(WrongAudience):
+        validate_token(from_photos, secret=SECRET, now=NOW)  # a validator for no app refuses a token for one
+
+
+@pytest.mark.parametrize(("names", "missing"), [({}, "iss"), ({"audience": NOTES}, "iss"), ({"issuer": NOTES}, "aud")])
+def test_a_token_that_does_not_name_the_app_is_refused(names: dict, missing: str):
+    token = token_at(**names)
+    with pytest.raises(MissingClaim, match=missing):
+        SessionSigner(secret=SECRET, app_id=NOTES).validate_token(token, now=NOW)
+    assert validate_token(token, secret=SECRET, now=NOW, **names).jti == "jti-1"
+
+
+def test_the_app_id_comes_from_the_redirect_uri_unless_configured():
+    env = {"JWT_SECRET": "k" * 64, "OIDC_REDIRECT_URI": "https://Notes.altx10.dev/auth/callback"}
+    assert SessionSigner.from_settings(Settings.from_env(env)).app_id == NOTES
+    assert SessionSigner.from_settings(Settings.from_env(env), app_id="notes").app_id == "notes"
+    assert SessionSigner.from_settings(Settings.from_env({"JWT_SECRET": "k" * 64})).app_id is None
+    assert app_origin("http://127.0.0.1:5000/auth/callback?x=1") == "http://127.0.0.1:5000"
+    for bad in ("notes.altx10.dev", "ftp://notes.altx10.dev/", "https:///auth/callback", None):
+        with pytest.raises(ConfigurationError):
+            app_origin(bad)  # type: ignore[arg-type]
+    for bad_id in ("", "  ", 42):
+        with pytest.raises(ConfigurationError):
+            SessionSigner(secret=SECRET, app_id=bad_id)  # type: ignore[arg-type]
+
+
 # --- the signer read from settings -------------------------------------------------------------------------------
 
 
@@ -472,6 +522,27 @@ def test_deny_list_forgets_tokens_once_they_expire():
     assert denied.prune() == 1
     assert len(denied) == 1
     assert denied.is_denied("b")
+
+
+def test_a_revoked_token_stays_denied_as_long_as_the_signer_would_accept_it():
+    signer = SessionSigner(secret=SECRET, leeway=120, app_id=NOTES)
+    token = signer.create_token(USERINFO, now=NOW, jti="stolen")
+    exp = NOW + signer.lifetime
+    with pytest.raises(ConfigurationError, match="come back to life"):  # a 30 s list would forget it at exp + 30
+        signer.validate_token(token, now=exp + 100, deny_list=DenyList(clock=lambda: NOW))
+    denied = signer.new_deny_list(clock=lambda: NOW)
+    assert denied.leeway == 120
+    denied.revoke(signer.validate_token(token, now=NOW))
+    assert signer.validate_token(token, now=exp + 100).jti == "stolen"  # still valid, thanks to the leeway...
+    assert denied.prune(now=exp + 100) == 0
+    with pytest.raises(RevokedToken):  # ...and still denied
+        signer.validate_token(token, now=exp + 100, deny_list=denied)
+    with pytest.raises(Expired):
+        signer.validate_token(token, now=exp + 120, deny_list=denied)
+    assert denied.prune(now=exp + 120) == 1  # only once validation refuses it anyway
+    for leeway in (-1, float("nan"), float("inf"), True):
+        with pytest.raises(ConfigurationError):
+            DenyList(leeway=leeway)
 
 
 def test_deny_list_stays_small_on_its_own():

@@ -13,12 +13,12 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from altx10_helpers.errors import ConfigurationError
+from altx10_helpers.errors import ConfigurationError, WrongIssuer
 from altx10_helpers.idp import LocalPocketId, demo_key
 from altx10_helpers.idp.testing import FrozenClock
-from altx10_helpers.jws import sign
+from altx10_helpers.jws import decode_unverified, sign
 from altx10_helpers.oidc import PocketIdClient
-from altx10_helpers.session import SessionSigner, UserSession
+from altx10_helpers.session import DenyList, SessionSigner, UserSession, app_origin
 from altx10_helpers.webapp import AppServer, create_app, safe_redirect, sign_in_with_login_code, webapp
 from tests.hostile_provider import CLIENT_ID, CLIENT_SECRET, DELETE, REDIRECT_URI, USER, HostileProvider
 from tests.webapp_support import (
@@ -32,6 +32,8 @@ from tests.webapp_support import (
     set_cookies,
 )
 
+APP_ID = "https://notes.altx10.dev"  # the app_server's configured app id: iss and aud of its session JWTs
+SIGNER = SessionSigner(secret=SECRET, app_id=APP_ID)
 USERINFO = {"sub": "7d0f3c52-1c1e-4f55-8f0e-2b7c1d9e4a11", "email": "ada@altx10.dev", "name": "Ada Lovelace",
             "given_name": "Ada", "family_name": "Lovelace", "email_verified": True, "groups": ["developers"]}
 
@@ -89,7 +91,7 @@ def demo(idp: LocalPocketId):
 
 @pytest.fixture(scope="module")
 def app_server(idp: LocalPocketId, demo) -> Iterator[AppServer]:
-    with serve(idp, demo) as server:
+    with serve(idp, demo, signer=SIGNER) as server:
         yield server
 
 
@@ -112,7 +114,7 @@ def cookie(name: str, value: str) -> dict[str, str]:
 
 
 def mint(**kwargs) -> str:
-    return SessionSigner(secret=SECRET).create_token(USERINFO, **kwargs)
+    return SIGNER.create_token(USERINFO, **kwargs)
 
 
 # -- redirectTo ---------------------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def test_full_login_with_requests_following_redirects(app_server: AppServer, idp
     assert body["sub"] == demo.user["id"] and body["design"] == "jwt"
     assert body["userInfo"]["email"] == "demo@altx10.dev" and body["userInfo"]["groups"] == ["developers"]
     assert "/auth/callback" in [urlsplit(r.url).path for r in final.history]
-    claims = SessionSigner(secret=SECRET).validate_token(http.cookies["session"])
+    claims = SIGNER.validate_token(http.cookies["session"])
     assert claims.userInfo.name == "Demo User" and claims.exp - claims.iat == 24 * 3600
     assert http.get(f"{app_server.url}/api/me").json()["sub"] == demo.user["id"]
     assert "login_state" not in http.cookies  # one login, one callback
@@ -248,7 +250,7 @@ def test_maybe_authorized_gives_none_and_never_refuses(app_server: AppServer) ->
 
 def _tampered() -> str:
     header, _, signature = mint().split(".")
-    other = SessionSigner(secret=SECRET).create_token({**USERINFO, "sub": "someone-else"}).split(".")[1]
+    other = SIGNER.create_token({**USERINFO, "sub": "someone-else"}).split(".")[1]
     return f"{header}.{other}.{signature}"
 
 
@@ -301,6 +303,34 @@ def test_two_session_cookies_are_refused(app_server: AppServer) -> None:
     headers = {"Cookie": f"session={mint()}; session={mint()}"}
     answer = get(f"{app_server.url}/api/me", headers=headers)
     assert answer.status_code == 401 and "2 session cookies" in answer.json()["error_description"]
+
+
+def test_another_app_with_the_same_secret_refuses_the_cookie(idp: LocalPocketId, demo) -> None:
+    """notes and photos share JWT_SECRET; each app's cookie names it (iss, aud), so neither accepts the other's."""
+    with serve(idp, demo, app_id="https://notes.altx10.dev") as notes, \
+            serve(idp, demo, app_id="https://photos.altx10.dev") as photos, \
+            serve(idp, demo, app_id="https://notes.altx10.dev") as notes_again:  # a second instance of notes
+        *_, callback = login_hops(provider_session(idp, demo), notes.url, "/me")
+        cookie_value = set_cookies(callback)["session"].value
+        assert get(f"{notes.url}/api/me", headers=cookie("session", cookie_value)).status_code == 200
+        assert get(f"{notes_again.url}/api/me", headers=cookie("session", cookie_value)).status_code == 200
+        refused = get(f"{photos.url}/api/me", headers=cookie("session", cookie_value))
+        assert refused.status_code == 401, refused.text
+        assert "WrongIssuer" in refused.json()["error_description"]
+        assert "https://photos.altx10.dev" in refused.json()["error_description"]
+        with pytest.raises(WrongIssuer):
+            webapp(photos.app).signer.validate_token(cookie_value)
+
+
+def test_by_default_the_app_id_is_the_redirect_uri_origin(idp: LocalPocketId, demo) -> None:
+    with serve(idp, demo) as first, serve(idp, demo) as second:  # same secret, two loopback ports: two apps
+        assert webapp(first.app).signer.app_id == first.url
+        *_, callback = login_hops(provider_session(idp, demo), first.url, "/me")
+        value = set_cookies(callback)["session"].value
+        assert decode_unverified(value)[1]["iss"] == decode_unverified(value)[1]["aud"] == first.url
+        assert get(f"{first.url}/api/me", headers=cookie("session", value)).status_code == 200
+        refused = get(f"{second.url}/api/me", headers=cookie("session", value))
+        assert refused.status_code == 401 and "WrongIssuer" in refused.json()["error_description"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -556,7 +586,8 @@ def test_the_hostile_fixture_user_is_what_the_session_holds(hostile: HostileProv
     hostile.reset()
     answer = _login_against(hostile, hostile_clock)
     token = set_cookies(answer)["session"].value
-    session: UserSession = SessionSigner(secret=SECRET).validate_token(token, now=hostile_clock())
+    bound = SessionSigner(secret=SECRET, app_id=app_origin(REDIRECT_URI))  # what create_app bound its signer to
+    session: UserSession = bound.validate_token(token, now=hostile_clock())
     assert session.sub == USER["sub"] and session.userInfo.email == USER["email"]
 
 
@@ -674,3 +705,10 @@ def test_configuration_mistakes_are_reported() -> None:
         create_app(client=wrong, signer=signer)
     with pytest.raises(ConfigurationError, match="not made by"):
         webapp(Flask("other"))
+    with pytest.raises(ConfigurationError, match="the signer is for app"):
+        create_app(client=client, signer=SessionSigner(secret=SECRET, app_id="https://photos.altx10.dev"),
+                   app_id="https://notes.altx10.dev")
+    with pytest.raises(ConfigurationError, match="new_deny_list"):
+        create_app(client=client, signer=SessionSigner(secret=SECRET, leeway=120), deny_list=DenyList())
+    assert webapp(create_app(client=client, signer=signer)).signer.app_id == "http://127.0.0.1:5000"
+    assert signer.app_id is None  # create_app bound a copy, not the signer it was given

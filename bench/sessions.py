@@ -49,8 +49,9 @@ def _lookup_us(store: SessionStore, session: UserSession) -> float:
 
 def rows() -> list[Row]:
     session = UserSession.new(USERINFO, now=time.time())
-    token = create_token(session, secret=SECRET)
-    jwt_us = per_call_us(lambda: validate_token(token, secret=SECRET), number=NUMBER)
+    app = "https://notes.altx10.dev"  # a real session cookie names its app (iss/aud), and that is checked too
+    token = create_token(session, secret=SECRET, issuer=app, audience=app)
+    jwt_us = per_call_us(lambda: validate_token(token, secret=SECRET, issuer=app, audience=app), number=NUMBER)
     out = []
     with tempfile.TemporaryDirectory() as tmp, SqliteSessionStore(Path(tmp) / "sessions.db") as store:
         sqlite_us = _lookup_us(store, session)

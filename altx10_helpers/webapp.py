@@ -343,7 +343,8 @@ def auto_authorize(view: View) -> View:
     """Signed in: call ``view(..., session=...)``. Not: redirect to ``/login?redirectTo=<this path>`` and back.
 
     For pages a person opens in a browser. Non-GET requests get the 401 of ``authorized`` instead (a
-    redirect would turn them into a GET and lose their body). A refused cookie is also cleared.
+    redirect would turn them into a GET and lose their body), and a signed-in one from another site is
+    refused (403), as with ``authorized``. A refused cookie is also cleared.
     """
 
     @functools.wraps(view)
@@ -351,6 +352,7 @@ def auto_authorize(view: View) -> View:
         w = webapp()
         found = w.current()
         if found.session is not None:
+            _same_origin_unless_safe()
             return view(*args, session=found.session, **kwargs)
         if request.method not in ("GET", "HEAD"):
             response = _json_error(401, "login_required", found.reason)
@@ -364,13 +366,19 @@ def auto_authorize(view: View) -> View:
 
 
 def authorized(view: View) -> View:
-    """Signed in: call ``view(..., session=...)``. Not: 401 JSON saying why (for APIs and scripts)."""
+    """Signed in: call ``view(..., session=...)``. Not: 401 JSON saying why (for APIs and scripts).
+
+    A state-changing request (not GET, HEAD or OPTIONS) sent by a browser from another site is refused
+    with 403 even with a valid cookie: ``SameSite=Lax`` does not stop a POST from a sibling
+    ``*.altx10.dev`` app, which counts as the same site.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         found = webapp().current()
         if found.session is None:
             return _json_error(401, "login_required", found.reason)
+        _same_origin_unless_safe()
         return view(*args, session=found.session, **kwargs)
 
     return wrapper
@@ -459,6 +467,12 @@ def _same_origin_post() -> None:
         allowed = origin is None or urlsplit(origin).netloc == request.host  # scheme may differ behind TLS proxies
     if not allowed:
         raise _Refused(403, "cross_site_request", "this form must be sent from this app's own pages")
+
+
+def _same_origin_unless_safe() -> None:
+    """The CSRF check of ``_same_origin_post`` for every state-changing method."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        _same_origin_post()
 
 
 # -- the app ------------------------------------------------------------------------------------------------

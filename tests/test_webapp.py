@@ -238,6 +238,23 @@ def test_decorators_pass_the_session_through(app_server: AppServer) -> None:
     assert "Signed in as <strong>Ada Lovelace</strong>" in get(app_server.url, headers=headers).text
 
 
+@pytest.mark.parametrize("path", ["/api/notes", "/notes/7"])
+def test_signed_in_cross_site_posts_are_refused_by_the_decorators(app_server: AppServer, path: str) -> None:
+    """SameSite=Lax lets a sibling *.altx10.dev app POST with the cookie; the decorators refuse it."""
+    signed_in = cookie("session", mint())
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                    {"Origin": "https://photos.altx10.dev"}):
+        answer = post(f"{app_server.url}{path}", headers={**signed_in, **headers})
+        assert answer.status_code == 403, headers
+        assert answer.json()["error"] == "cross_site_request"
+    host = app_server.url.split("://", 1)[1]
+    for headers in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": f"http://{host}"}, {}):
+        answer = post(f"{app_server.url}{path}", headers={**signed_in, **headers})
+        assert answer.status_code == 200, headers
+    cross_site_get = get(f"{app_server.url}{path}", headers={**signed_in, "Sec-Fetch-Site": "cross-site"})
+    assert cross_site_get.status_code == 200, "a GET changes nothing, so a link from another site still works"
+
+
 def test_maybe_authorized_gives_none_and_never_refuses(app_server: AppServer) -> None:
     for headers in ({}, cookie("session", "garbage"), cookie("session", mint(now=time.time() - 3 * 86400))):
         answer = get(f"{app_server.url}/whoami", headers=headers)

@@ -51,7 +51,7 @@ def set_cookies(response: Any) -> dict[str, SetCookie]:
 def add_demo_routes(app: Flask) -> None:
     """Routes of "your own app" that use the three decorators."""
 
-    @app.get("/notes/<int:number>")
+    @app.route("/notes/<int:number>", methods=["GET", "POST"])
     @auto_authorize
     def note(number: int, session: UserSession) -> Any:
         return jsonify(note=number, owner=session.sub)

@@ -28,8 +28,13 @@ lab: $(VENV)/.lab-installed
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=notebooks \
 		--LabApp.default_url=/lab/tree/00-start-here.ipynb $(LAB_ARGS)
 
+# The certified Node.js OpenID provider for the OIDC interop tests, from the committed lock (skipped without npm).
+tests/node/node_modules: tests/node/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/node && npm ci --no-audit --no-fund && touch node_modules; \
+	else echo "npm not found: the Node interop tests will skip (CI installs it)"; fi
+
 # ALTX10_HEADLESS=1: notebooks sign in with a login code instead of showing the browser sign-in (nbval).
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed tests/node/node_modules
 	ALTX10_HEADLESS=1 $(BIN)/python -m pytest $(NBVAL) tests notebooks
 
 bench: $(VENV)/.test-installed
